@@ -6,9 +6,12 @@ import (
 	"strings"
 )
 
-// Attrs holds attribute values in the shapes the config decoder produces:
-// string, bool, int64, []any, map[string]any. Policy documents are
-// map[string]any in IAM JSON form.
+// Attrs holds attribute values, keyed by attribute name, in one canonical Go
+// shape per Kind: String string, Bool bool, Int int64, StringList []string,
+// StringMap and Tags map[string]string, Policy map[string]any (IAM JSON as
+// decoded by encoding/json), PolicyMap map[string]map[string]any, ObjectList
+// []map[string]any whose values follow the same rules. Desired values (from
+// the env file) and live values (read by a driver) use the same shapes.
 type Attrs map[string]any
 
 // Kind is the value type of an attribute.
