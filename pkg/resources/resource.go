@@ -68,6 +68,9 @@ type Attr struct {
 	Identity bool
 	// Sensitive values are never printed.
 	Sensitive bool
+	// WriteOnly attributes are envctl settings or values AWS never returns
+	// (force_destroy): they are never compared with the live resource.
+	WriteOnly bool
 	// Elem describes the objects of an ObjectList.
 	Elem []Attr
 	// Check validates a fully resolved value; its error says what is expected.
@@ -89,6 +92,10 @@ type Schema struct {
 	// Validate checks the whole resource after each attribute passed its own
 	// checks (cross-attribute rules). Unknown values are absent from attrs.
 	Validate func(attrs Attrs) error
+	// Normalize, when set, brings a desired or live attribute value to the
+	// form in which equal meanings compare equal (merging security-group
+	// rules, say). It must not modify v. The plan applies it to both sides.
+	Normalize func(attr string, v any) any
 }
 
 // Attr returns the attribute with the given name, or nil.
