@@ -295,9 +295,9 @@ func TestProtection(t *testing.T) {
 		env     *config.Env
 		destroy bool
 	}{
-		"destroy":          {env, true},
+		"destroy":           {env, true},
 		"removed from file": {testEnv(t, false), false},
-		"replaced":         {testEnv(t, true, res("a", map[string]any{"name": "alpha", "zone": "z2"})), false},
+		"replaced":          {testEnv(t, true, res("a", map[string]any{"name": "alpha", "zone": "z2"})), false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := e.Plan(context.Background(), tc.env, tc.destroy)
