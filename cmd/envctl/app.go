@@ -83,6 +83,7 @@ func newApp(io *IO) *cli.App {
 			applyCommand(io),
 			destroyCommand(io),
 			showCommand(io),
+			forceUnlockCommand(io),
 		},
 	}
 }

@@ -180,7 +180,9 @@ func TestWrongAccountRefusedBeforeAnyCall(t *testing.T) {
 
 func TestProtectRefusesDestroy(t *testing.T) {
 	c := newCLI(t, coreFile)
-	c.edit("core.yaml", func(s string) string { return strings.Replace(s, "region: us-east-1\n", "region: us-east-1\nprotect: true\n", 1) })
+	c.edit("core.yaml", func(s string) string {
+		return strings.Replace(s, "region: us-east-1\n", "region: us-east-1\nprotect: true\n", 1)
+	})
 	c.must(0, "apply", "--env", "core", "--auto-approve")
 	r := c.must(1, "destroy", "--env", "core", "--auto-approve")
 	contains(t, "destroy", r.err, "protected")

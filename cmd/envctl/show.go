@@ -22,12 +22,20 @@ func showCommand(io *IO) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
 		Usage:     "print the live attributes of every resource of an env",
-		UsageText: "envctl show --env NAME [--json]",
+		UsageText: "envctl show --env NAME [--json]\n   envctl show FILE [--json | --format markdown]   (a plan saved by plan --out)",
 		Flags: withCommon(
 			&cli.StringFlag{Name: "env", Usage: "the env to show (DIR/NAME.yaml)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "for a plan file: text, json or markdown"},
 		),
 		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				format, err := outputFormat(c)
+				if err != nil {
+					return err
+				}
+				return runShowPlanFile(io, globals(c), c.Args().First(), format)
+			}
 			name, err := requireEnv(c)
 			if err != nil {
 				return err
@@ -110,4 +118,16 @@ func maskedAttrs(typ string, attrs resources.Attrs) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// runShowPlanFile renders a saved plan without calling AWS.
+func runShowPlanFile(io *IO, g Globals, path, format string) error {
+	saved, err := plan.LoadSaved(path)
+	if err != nil {
+		return err
+	}
+	if format == "text" {
+		fmt.Fprintf(io.Out, "Saved plan %s, made %s.\n\n", path, saved.Created.Format("2006-01-02 15:04:05 UTC"))
+	}
+	return writePlan(io, saved.Plan, format, g.style(io))
 }

@@ -87,6 +87,12 @@ func (e *Engine) Plan(ctx context.Context, env *config.Env, destroy bool) (*Plan
 	if len(refusals) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrRefused, strings.Join(refusals, "\n"))
 	}
+	for _, c := range p.Changes {
+		if c.live != nil {
+			c.Handle = c.live.Handle
+		}
+	}
+	p.recordFingerprints(env, found, listed)
 	p.summarize()
 	return p, nil
 }

@@ -46,6 +46,8 @@ type Change struct {
 	// Reason explains the action for people; it never drives apply.
 	Reason string `json:"reason,omitempty"`
 	Diffs  []Diff `json:"diffs"`
+	// Handle is the live resource's id (ARN, name, instance id), if any.
+	Handle string `json:"handle,omitempty"`
 	// Notes carries facts worth showing (objects a bucket holds).
 	Notes map[string]string `json:"notes,omitempty"`
 
@@ -78,9 +80,8 @@ type Plan struct {
 	Destroy   bool      `json:"destroy,omitempty"`
 	Changes   []*Change `json:"changes"`
 	Summary   Summary   `json:"summary"`
-	// Unmanaged lists live resources that carry no ownership tags of this
-	// env and were found by name only; shown, never changed.
-	env *config.Env
+	env          *config.Env
+	fingerprints map[string]string
 }
 
 // HasChanges reports whether applying the plan would change anything.

@@ -135,8 +135,8 @@ func writeChange(w io.Writer, c *Change, st Style) {
 		line += ": " + c.Reason
 	}
 	fmt.Fprintln(w, line)
-	if c.live != nil && c.Action != Create {
-		fmt.Fprintf(w, "      id: %s\n", c.live.Handle)
+	if c.Handle != "" && c.Action != Create {
+		fmt.Fprintf(w, "      id: %s\n", c.Handle)
 	}
 	width := 0
 	for _, d := range c.Diffs {
@@ -187,7 +187,7 @@ func formatValue(v any) string {
 	case Unknown:
 		return x.String()
 	case string:
-		if strings.HasPrefix(x, "(sensitive, sha256:") {
+		if strings.HasPrefix(x, "(sensitive, sha256:") || x == (Unknown{}).String() {
 			return x
 		}
 		return strconv.Quote(x)
@@ -244,4 +244,45 @@ func roundDur(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(100 * time.Millisecond).String()
+}
+
+// WriteMarkdown writes a compact summary table and the full plan in a
+// collapsible block, for $GITHUB_STEP_SUMMARY or a pull-request comment.
+func (p *Plan) WriteMarkdown(w io.Writer) {
+	m := p.Masked()
+	fmt.Fprintf(w, "### envctl plan: env `%s` (account %s, %s)\n\n", m.Env, m.AccountID, m.Region)
+	if !m.HasChanges() {
+		fmt.Fprintln(w, "**No changes.** Live AWS matches the env file.")
+		return
+	}
+	fmt.Fprintln(w, "| | Resource | Type | Action | Why |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	symbols := map[Action]string{Create: "➕", Update: "✏️", Replace: "♻️", Delete: "🗑️", Adopt: "📥"}
+	for _, c := range m.Changes {
+		if c.Action == Noop {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s |\n", symbols[c.Action], c.ID, c.Type, c.Action, strings.ReplaceAll(c.Reason, "|", "\\|"))
+	}
+	fmt.Fprintf(w, "\n**%s**\n\n<details><summary>Details</summary>\n\n```diff\n", m.SummaryLine())
+	var body strings.Builder
+	for _, c := range m.Changes {
+		if c.Action != Noop {
+			writeChange(&body, c, Style{})
+		}
+	}
+	// diff highlighting keys on the first character of each line.
+	for _, line := range strings.Split(strings.TrimRight(body.String(), "\n"), "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		if trimmed != "" && strings.ContainsRune("+-~>", rune(trimmed[0])) {
+			sym := trimmed[:1]
+			if sym == "~" || sym == ">" {
+				sym = "!"
+			}
+			fmt.Fprintln(w, sym+line)
+			continue
+		}
+		fmt.Fprintln(w, " "+line)
+	}
+	fmt.Fprint(w, "```\n\n</details>\n")
 }
