@@ -84,6 +84,7 @@ func newApp(io *IO) *cli.App {
 			destroyCommand(io),
 			showCommand(io),
 			forceUnlockCommand(io),
+			compareCommand(io),
 		},
 	}
 }

@@ -51,6 +51,7 @@ func runValidate(io *IO, o ValidateOptions) error {
 		sort.Strings(names)
 	}
 	var all config.Problems
+	var envs []*config.Env
 	for _, name := range names {
 		env, err := config.LoadEnv(o.Dir, name)
 		if err != nil {
@@ -60,7 +61,17 @@ func runValidate(io *IO, o ValidateOptions) error {
 			}
 			return err
 		}
+		envs = append(envs, env)
 		fmt.Fprintf(io.Out, "%s: valid (%d resources)\n", env.File, len(env.Resources))
 	}
-	return all.Err()
+	if err := all.Err(); err != nil {
+		return err
+	}
+	if o.Env == "" && len(envs) > 1 {
+		if err := config.CheckIsolation(envs); err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Out, "%d envs share no identifiers and name none of each other's.\n", len(envs))
+	}
+	return nil
 }

@@ -74,12 +74,12 @@ type Summary struct {
 
 // Plan is the outcome of comparing an env with live AWS.
 type Plan struct {
-	Env       string    `json:"env"`
-	AccountID string    `json:"account_id"`
-	Region    string    `json:"region"`
-	Destroy   bool      `json:"destroy,omitempty"`
-	Changes   []*Change `json:"changes"`
-	Summary   Summary   `json:"summary"`
+	Env          string    `json:"env"`
+	AccountID    string    `json:"account_id"`
+	Region       string    `json:"region"`
+	Destroy      bool      `json:"destroy,omitempty"`
+	Changes      []*Change `json:"changes"`
+	Summary      Summary   `json:"summary"`
 	env          *config.Env
 	fingerprints map[string]string
 }
