@@ -121,9 +121,7 @@ func TestIsolation(t *testing.T) {
 			dir := copyEnvs(t, "../../testdata/example")
 			file := filepath.Join(dir, "test.yaml")
 			if strings.Contains(tc.from, "Principal") {
-				file = filepath.Join(dir, "prod.yaml")
-				// Only test must change: override the trust policy there.
-				file = filepath.Join(dir, "test.yaml")
+				// Only test changes: it overrides prod's trust policy.
 				data, _ := os.ReadFile(filepath.Join(dir, "prod.yaml"))
 				i := strings.Index(string(data), "    trust_policy:")
 				j := strings.Index(string(data), "    inline_policies:")
