@@ -1,6 +1,7 @@
 # envctl — the two set-up commands are `make demo` and `make test`.
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ACTIONLINT  ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 BIN         := bin/envctl
 
 .PHONY: build test demo bench lint fmt clean
@@ -26,6 +27,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
