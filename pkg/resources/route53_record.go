@@ -220,22 +220,24 @@ func (d *route53RecordDriver) Create(ctx context.Context, t Target) (*Live, erro
 		if owned {
 			return r53Live(obs, &want), nil
 		}
-		return nil, fmt.Errorf("create record %s: a record set with this name and type already exists in zone %s and is not owned by envctl env %q (%s); adopt it or remove it first",
-			addr, zone.Name, want.env, r53DescribeOwner(obs))
+		return nil, fmt.Errorf("create record %s: a record set with this name and type already exists in zone %s and is not owned by envctl for env %q, id %q (%s); adopt it or remove it first",
+			addr, zone.Name, want.env, want.id, r53DescribeOwner(obs))
 	}
-	var changes []types.Change
-	if obs.owner != nil {
-		if !owned {
-			return nil, fmt.Errorf("create record %s: owner record %s already exists and is not this resource's (%s)",
-				addr, r53OwnerName(name, typ), r53DescribeOwner(obs))
-		}
-		// Our own owner record left by an earlier, interrupted run.
-		changes = append(changes, types.Change{Action: types.ChangeActionDelete, ResourceRecordSet: obs.owner})
+	changes := []types.Change{{Action: types.ChangeActionCreate, ResourceRecordSet: r53DataSet(name, typ, ttl, values)}}
+	next := r53OwnerSet(name, typ, want)
+	switch {
+	case obs.owner == nil:
+		changes = append(changes, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: next})
+	case !owned:
+		return nil, fmt.Errorf("create record %s: owner record %s already exists and is not this resource's (%s)",
+			addr, r53OwnerName(name, typ), r53DescribeOwner(obs))
+	case !r53SameSet(obs.owner, next):
+		// Our own owner record, left by a run whose record was deleted
+		// since, with other content (protection): rewrite it.
+		changes = append(changes,
+			types.Change{Action: types.ChangeActionDelete, ResourceRecordSet: obs.owner},
+			types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: next})
 	}
-	changes = append(changes,
-		types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: r53DataSet(name, typ, ttl, values)},
-		types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: r53OwnerSet(name, typ, want)},
-	)
 	if err := d.change(ctx, zone.ID, changes); err != nil {
 		if awsapi.IsCode(err, "InvalidChangeBatch") {
 			return nil, fmt.Errorf("create record %s: Route 53 rejected the batch; if a record set with this name and type was written since it was read, it is not owned by envctl and was left alone: %w", addr, err)
