@@ -331,6 +331,9 @@ func (e *Engine) desired(ctx context.Context, env *config.Env, r *config.Resourc
 			t.Attrs[name] = Unknown{}
 		}
 	}
+	if err := checkResolved(r, t.Attrs); err != nil {
+		return nil, err
+	}
 	if res, ok := e.Drivers[r.Type].(resolver); ok {
 		resolved, err := res.Resolve(ctx, t.Attrs)
 		if err != nil {
@@ -371,4 +374,31 @@ func reverse[T any](in []T) []T {
 		out[len(in)-1-i] = v
 	}
 	return out
+}
+
+// checkResolved runs the checks the loader had to skip because a value
+// referenced another resource: each attribute's Check and the schema's
+// cross-attribute Validate, on the values now known.
+func checkResolved(r *config.Resource, attrs resources.Attrs) error {
+	known := resources.Attrs{}
+	for name, v := range attrs {
+		if _, unknown := v.(Unknown); !unknown {
+			known[name] = v
+		}
+	}
+	for _, name := range resources.SortedKeys(known) {
+		a := r.Schema.Attr(name)
+		if a == nil || a.Check == nil || len(r.Refs(name)) == 0 {
+			continue
+		}
+		if err := a.Check(known[name]); err != nil {
+			return fmt.Errorf("%s (resolved from a reference): %w", name, err)
+		}
+	}
+	if r.Schema.Validate != nil {
+		if err := r.Schema.Validate(known); err != nil {
+			return err
+		}
+	}
+	return nil
 }

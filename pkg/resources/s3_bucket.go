@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -210,20 +211,20 @@ func (d *s3BucketDriver) Create(ctx context.Context, t Target) (*Live, error) {
 	if o, ok := t.Attrs["object_ownership"].(string); ok && o != "" {
 		in.ObjectOwnership = types.ObjectOwnership(o)
 	}
-	liveTags := map[string]string{}
-	if _, err := d.c.S3.CreateBucket(ctx, in); err != nil {
-		if !awsapi.IsCode(err, s3AlreadyOwned) {
-			return nil, fmt.Errorf("create bucket %q: %w", name, err)
-		}
-		// An earlier attempt created it: keep the tags it may already carry.
-		err := awsapi.S3Create.Retry(ctx, func(ctx context.Context) error {
-			var err error
-			liveTags, err = d.readTags(ctx, name)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("create bucket %q: read tags of the existing bucket: %w", name, err)
-		}
+	if _, err := d.c.S3.CreateBucket(ctx, in); err != nil && !awsapi.IsCode(err, s3AlreadyOwned) {
+		return nil, fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	// The bucket may come from an earlier attempt whose response was lost
+	// (us-east-1 even answers 200 to a repeated CreateBucket): read its
+	// tags, so that PutBucketTagging keeps those envctl does not manage.
+	var liveTags map[string]string
+	err = awsapi.S3Create.Retry(ctx, func(ctx context.Context) error {
+		var err error
+		liveTags, err = d.readTags(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create bucket %q: read tags: %w", name, err)
 	}
 	all := []string{"block_public_access", "object_ownership", "tags", "versioning", "encryption", "lifecycle", "policy"}
 	if err := d.apply(ctx, name, t.Attrs, liveTags, all, awsapi.S3Create, true); err != nil {
@@ -458,8 +459,8 @@ func (d *s3BucketDriver) apply(ctx context.Context, name string, desired Attrs, 
 		}
 		pr := retry
 		if unblocked && s3PublicStatement(doc) >= 0 {
-			pr = s3PublicPolicyAfterUnblock
-			pr.Codes = append(append([]string{}, retry.Codes...), pr.Codes...)
+			pr.Codes = append(append([]string{}, retry.Codes...), s3PublicPolicyAfterUnblock.Codes...)
+			pr.Timeout = max(retry.Timeout, s3PublicPolicyAfterUnblock.Timeout)
 		}
 		err = pr.Retry(ctx, func(ctx context.Context) error {
 			_, err := d.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(text)})
@@ -477,10 +478,12 @@ func (d *s3BucketDriver) apply(ctx context.Context, name string, desired Attrs, 
 // test it with awsapi.IsNotFound.
 func (d *s3BucketDriver) observe(ctx context.Context, name string) (*Live, error) {
 	head, err := d.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
-	if err != nil {
-		if awsapi.IsNotFound(err) {
-			return nil, err
-		}
+	switch {
+	case awsapi.IsNotFound(err):
+		return nil, err
+	case awsapi.HTTPStatus(err) == http.StatusForbidden:
+		return nil, fmt.Errorf("head bucket: access denied; the name may belong to another account (bucket names are global): %w", err)
+	case err != nil:
 		return nil, fmt.Errorf("head bucket: %w", err)
 	}
 	region := aws.ToString(head.BucketRegion)
@@ -490,21 +493,22 @@ func (d *s3BucketDriver) observe(ctx context.Context, name string) (*Live, error
 	b := aws.String(name)
 	attrs := Attrs{"name": name}
 	var (
-		tags              map[string]string
-		versioning        bool
-		encryption        string
-		blockPublic       bool
-		ownership         string
-		doc               map[string]any
-		lifecycle         []map[string]any
-		objects           int
-		moreObjects       bool
-		errTags, errCount error
+		tags        map[string]string
+		versioning  bool
+		encryption  string
+		blockPublic bool
+		ownership   string
+		doc         map[string]any
+		lifecycle   []map[string]any
+		objects     int
+		moreObjects bool
 	)
+	// Each goroutine writes only its own variables; Wait orders the reads.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		tags, errTags = d.readTags(gctx, name)
-		return s3Wrap("get tags", errTags)
+		var err error
+		tags, err = d.readTags(gctx, name)
+		return s3Wrap("get tags", err)
 	})
 	g.Go(func() error {
 		out, err := d.c.S3.GetBucketVersioning(gctx, &s3.GetBucketVersioningInput{Bucket: b})
@@ -580,8 +584,9 @@ func (d *s3BucketDriver) observe(ctx context.Context, name string) (*Live, error
 		return nil
 	})
 	g.Go(func() error {
-		objects, moreObjects, errCount = d.countObjects(gctx, name, s3CountLimit)
-		return s3Wrap("count objects", errCount)
+		var err error
+		objects, moreObjects, err = d.countObjects(gctx, name, s3CountLimit)
+		return s3Wrap("count objects", err)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -607,8 +612,9 @@ func (d *s3BucketDriver) observe(ctx context.Context, name string) (*Live, error
 	}, nil
 }
 
-// s3Wrap adds context to err but keeps a not-found error unwrapped-equal,
-// so that awsapi.IsNotFound still recognises it (errors.As sees through).
+// s3Wrap adds context to err, or returns nil. The wrapped error still
+// answers awsapi.IsNotFound, so a bucket deleted while it was being read
+// reads as absent.
 func s3Wrap(what string, err error) error {
 	if err == nil {
 		return nil
@@ -964,8 +970,8 @@ func s3Validate(attrs Attrs) error {
 		return nil // absent means the default, true
 	}
 	if i := s3PublicStatement(doc); i >= 0 {
-		return fmt.Errorf("policy statement %d allows access to everyone (Principal \"*\" without a Condition), "+
-			"which S3 refuses while block_public_access is true; set block_public_access: false or narrow the statement", i)
+		return fmt.Errorf("policy: Statement[%d] grants public access (Effect Allow, Principal \"*\", no Condition), "+
+			"which the bucket's own public access block refuses; set block_public_access: false or add a Condition", i)
 	}
 	return nil
 }
