@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -51,6 +52,11 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts
 				so.MaxBackoff = 20 * time.Second
+				// The default client-side retry quota (500 tokens per
+				// client) gives up during a throttling storm long before
+				// the attempt budget does; a CLI run is short and bounded
+				// by attempts and backoff instead.
+				so.RateLimiter = ratelimit.None
 			})
 		}),
 	}
