@@ -41,8 +41,65 @@ func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // exit code. main alone calls os.Exit.
 func Run(ctx context.Context, args []string, io *IO) int {
 	app := newApp(io)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	return exitCode(err, io)
+}
+
+// flagsFirst moves a command's flags before its positional arguments, so
+// "envctl show test.plan --json" works as users expect; urfave/cli stops
+// parsing flags at the first positional argument.
+func flagsFirst(app *cli.App, args []string) []string {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				j++
+				flags = append(flags, rest[j])
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out := append(append([]string{}, args[:i+1]...), flags...)
+	return append(out, positional...)
+}
+
+// takesValue reports whether arg names a flag that takes a separate value.
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
 }
 
 // exitCode maps an error to the documented exit code and prints it.

@@ -108,9 +108,9 @@ func TestEquivalentPolicyShowsNoChange(t *testing.T) {
 	c := newCLI(t, coreFile)
 	c.must(0, "apply", "--env", "core", "--auto-approve")
 	ctx := moto.Context(t)
-	// Same meaning, written differently: no Version, single-element lists as
-	// strings, reordered actions and keys.
-	trust := `{"Statement":{"Condition":{"StringEquals":{"core-broker.example.org:aud":["sts.amazonaws.com"]}},"Action":["sts:TagSession","sts:AssumeRoleWithWebIdentity"],"Principal":{"Federated":["arn:aws:iam::123456789012:oidc-provider/core-broker.example.org"]},"Effect":"Allow","Sid":"BrokerIssuedTokens"}}`
+	// Same meaning, written differently: single-element lists as strings,
+	// a statement object instead of a list, reordered actions and keys.
+	trust := `{"Version":"2012-10-17","Statement":{"Condition":{"StringEquals":{"core-broker.example.org:aud":["sts.amazonaws.com"]}},"Action":["sts:TagSession","sts:AssumeRoleWithWebIdentity"],"Principal":{"Federated":["arn:aws:iam::123456789012:oidc-provider/core-broker.example.org"]},"Effect":"Allow","Sid":"BrokerIssuedTokens"}}`
 	if _, err := c.clients.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(coreRole), PolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,10 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 		S3: s3.NewFromConfig(cfg, func(so *s3.Options) {
 			// Emulators serve buckets by path, not by virtual host.
 			so.UsePathStyle = customEndpoint
+			// Output stays calm: no SDK log line for responses (from
+			// emulators, or S3 operations without checksums) that carry
+			// no checksum to validate.
+			so.DisableLogOutputChecksumValidationSkipped = true
 		}),
 		EC2:     ec2.NewFromConfig(cfg),
 		Route53: route53.NewFromConfig(cfg),

@@ -47,7 +47,16 @@ func (ps Problems) Err() error {
 	if len(ps) == 0 {
 		return nil
 	}
-	sorted := append(Problems(nil), ps...)
+	// An env loaded twice (as itself and as the base of another) reports
+	// the same problem twice; say it once.
+	seen := map[Problem]bool{}
+	var sorted Problems
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			sorted = append(sorted, p)
+		}
+	}
 	sort.SliceStable(sorted, func(i, j int) bool {
 		a, b := sorted[i].Pos, sorted[j].Pos
 		if a.File != b.File {

@@ -113,12 +113,21 @@ func fingerprint(l *resources.Live) string {
 // recordFingerprints fills p.fingerprints from everything the plan read.
 func (p *Plan) recordFingerprints(env *config.Env, found map[string]observed, listed map[string][]*resources.Live) {
 	p.fingerprints = map[string]string{}
+	declared := map[string]bool{}
 	for _, r := range env.Resources {
-		p.fingerprints["id:"+r.ID] = fingerprint(found[r.ID].live)
+		l := found[r.ID].live
+		p.fingerprints["id:"+r.ID] = fingerprint(l)
+		if l != nil {
+			declared[r.Type+"|"+l.Handle] = true
+		}
 	}
+	// Resources tagged for the env but not declared (orphans) count too:
+	// one appearing or changing makes the plan stale.
 	for typ, lives := range listed {
 		for _, l := range lives {
-			p.fingerprints[typ+"|"+l.Handle] = fingerprint(l)
+			if !declared[typ+"|"+l.Handle] {
+				p.fingerprints[typ+" "+l.Handle] = fingerprint(l)
+			}
 		}
 	}
 }
