@@ -20,6 +20,8 @@ type harness struct {
 	srv     *moto.Server
 	dir     string
 	clients *awsapi.Clients
+	// endpoint is where envctl sends AWS calls: moto, or a proxy before it.
+	endpoint string
 }
 
 // newCLI starts from an empty emulator and a copy of the given env files.
@@ -40,7 +42,7 @@ func newCLI(t *testing.T, files ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: srv, dir: dir, clients: c}
+	return &harness{t: t, srv: srv, dir: dir, clients: c, endpoint: srv.URL}
 }
 
 // result is what one envctl run printed and returned.
@@ -58,7 +60,7 @@ func (c *harness) runWith(io *IO, args ...string) result {
 	c.t.Helper()
 	var out, errb bytes.Buffer
 	io.Out, io.Err = &out, &errb
-	full := append([]string{"envctl", "--dir", c.dir, "--endpoint-url", c.srv.URL}, args...)
+	full := append([]string{"envctl", "--dir", c.dir, "--endpoint-url", c.endpoint}, args...)
 	code := Run(moto.Context(c.t), full, io)
 	return result{out: out.String(), err: errb.String(), code: code}
 }

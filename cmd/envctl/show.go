@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/litentry/envctl/pkg/config"
 	"github.com/litentry/envctl/pkg/plan"
 	"github.com/litentry/envctl/pkg/resources"
 )
@@ -83,7 +84,7 @@ func runShow(ctx context.Context, io *IO, o ShowOptions) error {
 		if l != nil {
 			sr.Handle = l.Handle
 			sr.Exports = l.Exports
-			sr.Attrs = maskedAttrs(c.Type, l.Attrs)
+			sr.Attrs = maskedAttrs(c.Type, l.Attrs, s.env.Resource(c.ID))
 		}
 		out = append(out, sr)
 	}
@@ -106,12 +107,13 @@ func runShow(ctx context.Context, io *IO, o ShowOptions) error {
 	return nil
 }
 
-// maskedAttrs hides sensitive attributes (user data) from show output.
-func maskedAttrs(typ string, attrs resources.Attrs) map[string]any {
+// maskedAttrs hides sensitive attributes (user data, and those the file
+// marks sensitive) from show output.
+func maskedAttrs(typ string, attrs resources.Attrs, r *config.Resource) map[string]any {
 	s := resources.SchemaFor(typ)
 	out := map[string]any{}
 	for k, v := range attrs {
-		if a := s.Attr(k); a != nil && a.Sensitive {
+		if a := s.Attr(k); (a != nil && a.Sensitive) || (r != nil && r.Sensitive[k]) {
 			out[k] = plan.MaskValue(v)
 			continue
 		}
