@@ -23,7 +23,7 @@ type Options struct {
 	// EndpointURL overrides every service endpoint (moto_server, a proxy).
 	// Empty means the SDK default chain, which also honours AWS_ENDPOINT_URL.
 	EndpointURL string
-	// MaxAttempts is the SDK retryer's attempt budget per call; 0 means 10.
+	// MaxAttempts is the SDK retryer's attempt budget per call; 0 means 20.
 	MaxAttempts int
 }
 
@@ -42,7 +42,9 @@ type Clients struct {
 func New(ctx context.Context, o Options) (*Clients, error) {
 	attempts := o.MaxAttempts
 	if attempts == 0 {
-		attempts = 10
+		// Enough that a call survives a storm in which half the requests
+		// are throttled (0.5^20 ≈ 1e-6), with backoff capped at 20 s.
+		attempts = 20
 	}
 	loadOpts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRetryer(func() aws.Retryer {

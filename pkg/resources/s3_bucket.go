@@ -204,10 +204,18 @@ func (d *s3BucketDriver) Create(ctx context.Context, t Target) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create bucket: %w", err)
 	}
-	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
-	if d.c.Region != "us-east-1" {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(d.c.Region)}
+	// Tags ride in the CreateBucket call, so on AWS a bucket is never
+	// visible without its ownership tags, even if envctl dies right after.
+	// Emulators that ignore them get them from PutBucketTagging, first
+	// thing after the create.
+	cfg := &types.CreateBucketConfiguration{}
+	for _, k := range SortedKeys(TagMap(t.Attrs["tags"])) {
+		cfg.Tags = append(cfg.Tags, types.Tag{Key: aws.String(k), Value: aws.String(TagMap(t.Attrs["tags"])[k])})
 	}
+	if d.c.Region != "us-east-1" {
+		cfg.LocationConstraint = types.BucketLocationConstraint(d.c.Region)
+	}
+	in := &s3.CreateBucketInput{Bucket: aws.String(name), CreateBucketConfiguration: cfg}
 	if o, ok := t.Attrs["object_ownership"].(string); ok && o != "" {
 		in.ObjectOwnership = types.ObjectOwnership(o)
 	}
@@ -226,7 +234,7 @@ func (d *s3BucketDriver) Create(ctx context.Context, t Target) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create bucket %q: read tags: %w", name, err)
 	}
-	all := []string{"block_public_access", "object_ownership", "tags", "versioning", "encryption", "lifecycle", "policy"}
+	all := []string{"tags", "block_public_access", "object_ownership", "versioning", "encryption", "lifecycle", "policy"}
 	if err := d.apply(ctx, name, t.Attrs, liveTags, all, awsapi.S3Create, true); err != nil {
 		return nil, fmt.Errorf("create bucket %q: %w", name, err)
 	}
@@ -320,6 +328,39 @@ func (d *s3BucketDriver) apply(ctx context.Context, name string, desired Attrs, 
 		return nil
 	}
 	b := aws.String(name)
+	// Ownership tags first: a crash after this call leaves a bucket envctl
+	// still recognises as its own.
+	if want["tags"] {
+		// PutBucketTagging replaces the whole set: start from the live tags
+		// so that tags the file does not manage survive.
+		set, remove := TagDelta(liveTags, TagMap(desired["tags"]))
+		all := TagMap(liveTags)
+		for k, v := range set {
+			all[k] = v
+		}
+		for _, k := range remove {
+			delete(all, k)
+		}
+		var err error
+		if len(all) == 0 {
+			err = call("delete tags", func(ctx context.Context) error {
+				_, err := d.c.S3.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: b})
+				return err
+			})
+		} else {
+			tagSet := make([]types.Tag, 0, len(all))
+			for _, k := range SortedKeys(all) {
+				tagSet = append(tagSet, types.Tag{Key: aws.String(k), Value: aws.String(all[k])})
+			}
+			err = call("put tags", func(ctx context.Context) error {
+				_, err := d.c.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, Tagging: &types.Tagging{TagSet: tagSet}})
+				return err
+			})
+		}
+		if err != nil {
+			return err
+		}
+	}
 	unblocked := false
 	if want["block_public_access"] {
 		if s3Bool(desired["block_public_access"]) {
@@ -352,37 +393,6 @@ func (d *s3BucketDriver) apply(ctx context.Context, name string, desired Attrs, 
 				OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnership(o)}}}})
 			return err
 		})
-		if err != nil {
-			return err
-		}
-	}
-	if want["tags"] {
-		// PutBucketTagging replaces the whole set: start from the live tags
-		// so that tags the file does not manage survive.
-		set, remove := TagDelta(liveTags, TagMap(desired["tags"]))
-		all := TagMap(liveTags)
-		for k, v := range set {
-			all[k] = v
-		}
-		for _, k := range remove {
-			delete(all, k)
-		}
-		var err error
-		if len(all) == 0 {
-			err = call("delete tags", func(ctx context.Context) error {
-				_, err := d.c.S3.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: b})
-				return err
-			})
-		} else {
-			tagSet := make([]types.Tag, 0, len(all))
-			for _, k := range SortedKeys(all) {
-				tagSet = append(tagSet, types.Tag{Key: aws.String(k), Value: aws.String(all[k])})
-			}
-			err = call("put tags", func(ctx context.Context) error {
-				_, err := d.c.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, Tagging: &types.Tagging{TagSet: tagSet}})
-				return err
-			})
-		}
 		if err != nil {
 			return err
 		}
