@@ -23,7 +23,7 @@ for _ in $(seq 1 100); do
 done
 
 # Fake credentials: moto accepts any, and nothing here may reach real AWS.
-export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 unset AWS_PROFILE AWS_SESSION_TOKEN
 

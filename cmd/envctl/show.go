@@ -101,6 +101,9 @@ func runShow(ctx context.Context, io *IO, o ShowOptions) error {
 			fmt.Fprintf(io.Out, "  id: %s\n", r.Handle)
 		}
 		for _, k := range resources.SortedKeys(r.Exports) {
+			if k == "id" && r.Exports[k] == r.Handle {
+				continue
+			}
 			fmt.Fprintf(io.Out, "  %s: %s\n", k, r.Exports[k])
 		}
 	}

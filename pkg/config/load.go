@@ -512,7 +512,10 @@ func (d *decoder) fileAttr(r *Resource, a *resources.Attr, k, v *node) {
 		d.probs.add(k.pos, "resources.%s: %s and %s both set; keep one", r.ID, a.Name, k.str)
 		return
 	}
-	path := filepath.Join(filepath.Dir(v.pos.File), rel)
+	path := rel
+	if !filepath.IsAbs(rel) {
+		path = filepath.Join(filepath.Dir(v.pos.File), rel)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		d.probs.add(v.pos, "resources.%s.%s: read %s: %v", r.ID, k.str, path, unwrapPathError(err))

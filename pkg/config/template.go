@@ -38,14 +38,15 @@ func (t *Template) Refs() []Ref {
 	return out
 }
 
-// String renders the template as it would appear in the file.
+// String renders the template for people: references as ${id.attr},
+// literal text (IAM policy variables included) as is.
 func (t *Template) String() string {
 	var b strings.Builder
 	for _, p := range t.Parts {
 		if p.Ref != nil {
 			b.WriteString(p.Ref.String())
 		} else {
-			b.WriteString(strings.ReplaceAll(p.Lit, "${", "$${"))
+			b.WriteString(p.Lit)
 		}
 	}
 	return b.String()

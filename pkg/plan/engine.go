@@ -70,7 +70,7 @@ func (e *Engine) Plan(ctx context.Context, env *config.Env, destroy bool) (*Plan
 			if tags[resources.TagEnv] != env.Name {
 				continue // never delete what this env does not own
 			}
-			c := &Change{ID: r.ID, Type: r.Type, Action: Delete, Reason: "destroy", live: o.live, res: r, Notes: o.live.Notes}
+			c := &Change{ID: r.ID, Type: r.Type, Action: Delete, live: o.live, res: r, Notes: o.live.Notes}
 			e.checkDelete(c, r, refuse)
 			p.Changes = append(p.Changes, c)
 		}
@@ -187,7 +187,7 @@ func (e *Engine) checkDelete(c *Change, r *config.Resource, refuse func(string, 
 			refuse("%s (%s): bucket holds %s objects; set force_destroy: true to delete them with the bucket", c.ID, c.Type, n)
 			return
 		}
-		c.Reason += fmt.Sprintf("; force_destroy deletes %s objects", n)
+		c.Reason = strings.TrimPrefix(c.Reason+fmt.Sprintf("; force_destroy deletes its %s objects", n), "; ")
 	}
 }
 
