@@ -142,6 +142,8 @@ func newApp(io *IO) *cli.App {
 			showCommand(io),
 			forceUnlockCommand(io),
 			compareCommand(io),
+			verifyCommand(io),
+			proveCommand(io),
 		},
 	}
 }

@@ -34,6 +34,9 @@ func newCLI(t *testing.T, files ...string) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Files the env file reads (user_data_file) stay where they are.
+		abs, _ := filepath.Abs(filepath.Dir(f))
+		data = []byte(strings.ReplaceAll(string(data), "_file: ../", "_file: "+abs+"/../"))
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
 			t.Fatal(err)
 		}

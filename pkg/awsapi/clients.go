@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -72,6 +73,9 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	// envctl reports what matters itself; the SDK's own log lines
+	// (connection reuse, checksum notes) would only unsettle the output.
+	cfg.Logger = logging.Nop{}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set region in the env file or AWS_REGION")
 	}

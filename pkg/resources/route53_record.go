@@ -307,9 +307,13 @@ func (d *route53RecordDriver) Update(ctx context.Context, live *Live, t Target, 
 			}
 		}
 		if ttl != liveTTL || !slices.Equal(r53Sorted(values), liveValues) {
+			// The exact DELETE makes the batch fail if the record changed
+			// since it was read. The new set is written with UPSERT, not
+			// CREATE: after the DELETE both mean the same to Route 53, and
+			// moto wrongly rejects a CREATE of values it has seen before.
 			changes = append(changes,
 				types.Change{Action: types.ChangeActionDelete, ResourceRecordSet: obs.data},
-				types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: r53DataSet(name, typ, ttl, values)},
+				types.Change{Action: types.ChangeActionUpsert, ResourceRecordSet: r53DataSet(name, typ, ttl, values)},
 			)
 		}
 	}
