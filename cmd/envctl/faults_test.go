@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -63,6 +65,23 @@ func owned(t *testing.T, c *harness, env string) map[string]int {
 		t.Errorf("%d IAM roles, buckets or providers exist without the env's tags (roles %d, buckets %d, providers %d; tagged %v)",
 			untagged, len(roles.Roles), len(buckets.Buckets), len(providers.OpenIDConnectProviderList), counts)
 	}
+	instances, _ := c.clients.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}}}})
+	n := 0
+	for _, r := range instances.Reservations {
+		n += len(r.Instances)
+	}
+	addrs, _ := c.clients.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
+	groups, _ := c.clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
+	ngroups := 0
+	for _, g := range groups.SecurityGroups {
+		if aws.ToString(g.GroupName) != "default" {
+			ngroups++
+		}
+	}
+	if n != counts["ec2_instance"] || len(addrs.Addresses) != counts["elastic_ip"] || ngroups != counts["ec2_security_group"] {
+		t.Errorf("untracked EC2 resources: %d instances, %d addresses, %d groups exist; tagged %v", n, len(addrs.Addresses), ngroups, counts)
+	}
 	return counts
 }
 
@@ -75,7 +94,7 @@ func wantOneEach(t *testing.T, counts map[string]int, types ...string) {
 	}
 }
 
-var coreTypes = []string{"iam_oidc_provider", "iam_role", "s3_bucket"}
+var allTypes = []string{"iam_oidc_provider", "iam_role", "s3_bucket", "ec2_security_group", "ec2_instance", "elastic_ip", "route53_record"}
 
 // converge applies until success, at most n times.
 func converge(t *testing.T, c *harness, env string, n int) {
@@ -96,12 +115,12 @@ func converge(t *testing.T, c *harness, env string, n int) {
 func TestConvergesUnderFaults(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3, 4} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			c := newCLI(t, coreFile)
+			c, _ := newExample(t)
 			p := proxied(t, c, awsproxy.Config{Seed: seed, FaultRate: 0.2, Faults: allFaults})
-			converge(t, c, "core", 5)
+			converge(t, c, "test", 6)
 			p.SetFaultRate(0)
-			c.must(0, "plan", "--env", "core", "--detailed-exitcode")
-			wantOneEach(t, owned(t, c, "core"), coreTypes...)
+			c.must(0, "plan", "--env", "test", "--detailed-exitcode")
+			wantOneEach(t, owned(t, c, "test"), allTypes...)
 			if len(p.Faulted()) == 0 {
 				t.Errorf("no fault was injected; the test proves nothing")
 			}
@@ -110,9 +129,10 @@ func TestConvergesUnderFaults(t *testing.T) {
 }
 
 func TestLostCreateResponses(t *testing.T) {
-	for _, action := range []string{"iam:CreateRole", "s3:CreateBucket", "iam:CreateOpenIDConnectProvider", "s3:PutBucketTagging", "iam:PutRolePolicy"} {
+	for _, action := range []string{"ec2:RunInstances", "ec2:AllocateAddress", "ec2:CreateSecurityGroup", "ec2:AssociateAddress",
+		"route53:ChangeResourceRecordSets", "iam:CreateRole", "s3:CreateBucket", "iam:CreateOpenIDConnectProvider", "s3:PutBucketTagging", "iam:PutRolePolicy"} {
 		t.Run(action, func(t *testing.T) {
-			c := newCLI(t, coreFile)
+			c, _ := newExample(t)
 			var mu sync.Mutex
 			dropped := 0
 			p := proxied(t, c, awsproxy.Config{Seed: 1, FaultRate: 1, Faults: []awsproxy.Kind{awsproxy.DropAfterServer}, Match: func(r awsproxy.Request) bool {
@@ -124,12 +144,12 @@ func TestLostCreateResponses(t *testing.T) {
 				}
 				return false
 			}})
-			converge(t, c, "core", 3)
+			converge(t, c, "test", 3)
 			if p.Faulted()[action] != 1 {
 				t.Fatalf("faulted = %v; want one dropped %s response", p.Faulted(), action)
 			}
-			c.must(0, "plan", "--env", "core", "--detailed-exitcode")
-			wantOneEach(t, owned(t, c, "core"), coreTypes...)
+			c.must(0, "plan", "--env", "test", "--detailed-exitcode")
+			wantOneEach(t, owned(t, c, "test"), allTypes...)
 		})
 	}
 }
@@ -292,22 +312,25 @@ func TestInterruptReleasesLock(t *testing.T) {
 	}
 	c.endpoint = c.srv.URL
 	converge(t, c, "core", 2)
-	wantOneEach(t, owned(t, c, "core"), coreTypes...)
+	wantOneEach(t, owned(t, c, "core"), "iam_oidc_provider", "iam_role", "s3_bucket")
 }
 
 func TestCrashAnywhereThenConverge(t *testing.T) {
 	// SIGKILL at spread-out points of a full apply; every time, a fresh
 	// apply converges and nothing is duplicated or left untagged.
-	points := 10
+	points := 20
 	if testing.Short() {
-		points = 3
+		points = 4
 	}
+	// A full apply of the example env through 20 ms latency takes about a
+	// second; the kill points spread over it, from before the first create
+	// to after the last.
 	for i := 0; i < points; i++ {
-		delay := time.Duration(50+i*90) * time.Millisecond
+		delay := time.Duration(40+i*60) * time.Millisecond
 		t.Run(fmt.Sprint("kill after ", delay), func(t *testing.T) {
-			c := newCLI(t, coreFile)
+			c, _ := newExample(t)
 			proxied(t, c, awsproxy.Config{Latency: 20 * time.Millisecond})
-			cmd, lines := c.start(t, "apply", "--env", "core", "--auto-approve")
+			cmd, lines := c.start(t, "apply", "--env", "test", "--auto-approve")
 			go func() {
 				for lines.Scan() {
 				}
@@ -316,21 +339,21 @@ func TestCrashAnywhereThenConverge(t *testing.T) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			c.endpoint = c.srv.URL
-			if r := c.run("plan", "--env", "core"); strings.Contains(r.out, "bucket (s3_bucket) will be adopted") {
+			if r := c.run("plan", "--env", "test"); strings.Contains(r.out, "bucket (s3_bucket) will be adopted") {
 				// AWS tags a bucket in the CreateBucket call; moto ignores
 				// those tags, so a kill between CreateBucket and
 				// PutBucketTagging leaves a bare bucket only here. It must
 				// be bare: nothing else was written to it.
-				tags, err := c.clients.S3.GetBucketTagging(moto.Context(t), &s3.GetBucketTaggingInput{Bucket: aws.String(coreBucket)})
+				tags, err := c.clients.S3.GetBucketTagging(moto.Context(t), &s3.GetBucketTaggingInput{Bucket: aws.String("agentkeys-mail-test-123456789012")})
 				if err == nil && len(tags.TagSet) > 0 {
 					t.Fatalf("bucket carries foreign tags after a crash: %v", tags.TagSet)
 				}
 				t.Logf("killed inside the emulator-only window between CreateBucket and PutBucketTagging; adopting")
-				c.must(0, "apply", "--env", "core", "--auto-approve", "--adopt")
+				c.must(0, "apply", "--env", "test", "--auto-approve", "--adopt")
 			}
-			converge(t, c, "core", 2)
-			c.must(0, "plan", "--env", "core", "--detailed-exitcode")
-			wantOneEach(t, owned(t, c, "core"), coreTypes...)
+			converge(t, c, "test", 2)
+			c.must(0, "plan", "--env", "test", "--detailed-exitcode")
+			wantOneEach(t, owned(t, c, "test"), allTypes...)
 		})
 	}
 }

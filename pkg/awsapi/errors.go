@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
@@ -110,3 +112,49 @@ func (c Consistency) Retry(ctx context.Context, fn func(context.Context) error) 
 		}
 	}
 }
+
+// CreateOnce calls create with the SDK's own retries turned off (the
+// caller passes them through noRetry) and, when a call fails in a way that
+// means the create may have happened anyway — the connection dropped, a 5xx,
+// a throttle on a half-processed request — asks found whether the resource
+// now exists before trying again. Retrying a create blindly after a lost
+// response is what makes duplicates (AllocateAddress has no idempotency
+// token; emulators ignore RunInstances' ClientToken). At most attempts
+// tries, with jittered backoff.
+func CreateOnce(ctx context.Context, attempts int, create func(context.Context) error, found func(context.Context) (bool, error)) error {
+	delay := 200 * time.Millisecond
+	for try := 1; ; try++ {
+		err := create(ctx)
+		if err == nil || !mayHaveHappened(err) {
+			return err
+		}
+		ok, ferr := found(ctx)
+		if ferr == nil && ok {
+			return nil
+		}
+		if try >= attempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(rand.Int64N(int64(delay))) + delay/2):
+		}
+		if delay < 10*time.Second {
+			delay *= 2
+		}
+	}
+}
+
+// mayHaveHappened: a failure after which the request may still have been
+// carried out, or that is worth another try.
+func mayHaveHappened(err error) bool {
+	code := Code(err)
+	if code == "" || HTTPStatus(err) >= 500 {
+		return true
+	}
+	return IsCode(err, "Throttling", "ThrottlingException", "RequestLimitExceeded", "RequestThrottled", "SlowDown", "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable")
+}
+
+// NoRetry turns off the SDK's retries for one call, for CreateOnce.
+func NoRetry(r aws.Retryer) aws.Retryer { return retry.AddWithMaxAttempts(r, 1) }

@@ -288,14 +288,39 @@ func (d *instanceDriver) run(ctx context.Context, attrs Attrs, token string) (*t
 			Ebs:        &types.EbsBlockDevice{VolumeSize: aws.Int32(int32(gb)), DeleteOnTermination: aws.Bool(true)},
 		}}
 	}
-	out, err := d.c.EC2.RunInstances(ctx, in)
+	var launched *types.Instance
+	owner := instTagFilters(TagMap(attrs["tags"]))
+	err := awsapi.CreateOnce(ctx, 10, func(ctx context.Context) error {
+		out, err := d.c.EC2.RunInstances(ctx, in, func(o *ec2.Options) { o.Retryer = awsapi.NoRetry(o.Retryer) })
+		if err == nil && len(out.Instances) > 0 {
+			launched = &out.Instances[0]
+		}
+		return err
+	}, func(ctx context.Context) (bool, error) {
+		// The launch may have happened though its answer was lost: it
+		// carries the ownership tags and this client token.
+		owned, err := ec2Instances(ctx, d.c.EC2, owner)
+		if err != nil {
+			return false, err
+		}
+		if prev, used := instByToken(owned, token); used && instAlive(prev) {
+			launched = prev
+			return true, nil
+		}
+		return false, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("run instance from %s: %w", ami, err)
 	}
-	if len(out.Instances) == 0 {
+	if launched == nil {
 		return nil, fmt.Errorf("run instance from %s: AWS answered without an instance", ami)
 	}
-	return &out.Instances[0], nil
+	return launched, nil
+}
+
+// instTagFilters finds instances carrying the env and id ownership tags.
+func instTagFilters(tags map[string]string) []types.Filter {
+	return ec2OwnerFilters(tags[TagEnv], tags[TagID])
 }
 
 // rootDevice returns the AMI's root device name.

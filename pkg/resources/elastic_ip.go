@@ -102,14 +102,29 @@ func (d *elasticIPDriver) Create(ctx context.Context, t Target) (*Live, error) {
 	if len(addrs) > 0 {
 		alloc = aws.ToString(addrs[0].AllocationId)
 	} else {
-		out, err := d.c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
-			Domain:            types.DomainTypeVpc,
-			TagSpecifications: ec2TagSpecs(TagMap(t.Attrs["tags"]), types.ResourceTypeElasticIp),
+		// AllocateAddress has no idempotency token: never let the SDK
+		// repeat it blindly after a lost answer, or a second address is
+		// allocated. The address is tagged at birth, so it can be found.
+		err := awsapi.CreateOnce(ctx, 10, func(ctx context.Context) error {
+			out, err := d.c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+				Domain:            types.DomainTypeVpc,
+				TagSpecifications: ec2TagSpecs(TagMap(t.Attrs["tags"]), types.ResourceTypeElasticIp),
+			}, func(o *ec2.Options) { o.Retryer = awsapi.NoRetry(o.Retryer) })
+			if err == nil {
+				alloc = aws.ToString(out.AllocationId)
+			}
+			return err
+		}, func(ctx context.Context) (bool, error) {
+			addrs, err := d.describe(ctx, &ec2.DescribeAddressesInput{Filters: ec2OwnerFilters(t.Env, t.ID)})
+			if err != nil || len(addrs) == 0 {
+				return false, err
+			}
+			alloc = aws.ToString(addrs[0].AllocationId)
+			return true, nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("create elastic IP %s: allocate: %w", t.ID, err)
 		}
-		alloc = aws.ToString(out.AllocationId)
 	}
 	if inst, ok := t.Attrs["instance"].(string); ok {
 		if err := d.associate(ctx, alloc, inst, true); err != nil {
