@@ -4,7 +4,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 BIN         := bin/envctl
 
-.PHONY: build test demo bench lint fmt clean
+.PHONY: build test demo bench lint fmt clean fuzz soak
 
 build:
 	$(GO) build -o $(BIN) ./cmd/envctl
@@ -14,6 +14,19 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+# Short, bounded fuzzing of the env-file loader and the policy normaliser,
+# from the committed seed corpora (CI runs it after make test).
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/policy
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./pkg/policy
+
+# The fault and crash tests with many more seeds and kill points (tens of
+# minutes): ENVCTL_SOAK=1 widens the loops the normal run keeps short.
+soak:
+	ENVCTL_SOAK=1 $(GO) test -count=1 -timeout 90m -run 'Faults|Lost|Storm|Crash|Interrupt' -v ./cmd/envctl
 
 # Starts moto_server and runs validate → plan → apply → plan → show →
 # destroy on the example env under testdata/example.

@@ -112,8 +112,17 @@ func converge(t *testing.T, c *harness, env string, n int) {
 	t.Fatalf("apply did not converge in %d runs; last:\n%s\n%s", n, last.out, last.err)
 }
 
+// soak widens the fault loops for make soak.
+var soak = os.Getenv("ENVCTL_SOAK") != ""
+
 func TestConvergesUnderFaults(t *testing.T) {
-	for _, seed := range []int64{1, 2, 3, 4} {
+	seeds := []int64{1, 2, 3, 4}
+	if soak {
+		for s := int64(5); s <= 40; s++ {
+			seeds = append(seeds, s)
+		}
+	}
+	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			c, _ := newExample(t)
 			p := proxied(t, c, awsproxy.Config{Seed: seed, FaultRate: 0.2, Faults: allFaults})
@@ -322,11 +331,14 @@ func TestCrashAnywhereThenConverge(t *testing.T) {
 	if testing.Short() {
 		points = 4
 	}
+	if soak {
+		points = 60
+	}
 	// A full apply of the example env through 20 ms latency takes about a
 	// second; the kill points spread over it, from before the first create
 	// to after the last.
 	for i := 0; i < points; i++ {
-		delay := time.Duration(40+i*60) * time.Millisecond
+		delay := time.Duration(40+i*60*20/points) * time.Millisecond
 		t.Run(fmt.Sprint("kill after ", delay), func(t *testing.T) {
 			c, _ := newExample(t)
 			proxied(t, c, awsproxy.Config{Latency: 20 * time.Millisecond})
@@ -355,5 +367,31 @@ func TestCrashAnywhereThenConverge(t *testing.T) {
 			c.must(0, "plan", "--env", "test", "--detailed-exitcode")
 			wantOneEach(t, owned(t, c, "test"), allTypes...)
 		})
+	}
+}
+
+func TestSecondInterruptAbortsAtOnce(t *testing.T) {
+	c := newCLI(t, coreFile)
+	proxied(t, c, awsproxy.Config{Latency: 2 * time.Second})
+	cmd, lines := c.start(t, "apply", "--env", "core", "--auto-approve")
+	var out strings.Builder
+	for lines.Scan() {
+		line := lines.Text()
+		out.WriteString(line + "\n")
+		if strings.Contains(line, "Creating...") {
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			time.Sleep(100 * time.Millisecond)
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	go func() {
+		for lines.Scan() {
+			out.WriteString(lines.Text() + "\n")
+		}
+	}()
+	err := cmd.Wait()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 130 {
+		t.Fatalf("exit = %v, want 130 after a second Ctrl-C\n%s", err, out.String())
 	}
 }

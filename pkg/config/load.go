@@ -201,6 +201,7 @@ func decodeEnv(path string, tree *node, probs *Problems) *Env {
 		for k, v := range d.stringMap(n, "tags", false) {
 			env.Tags[k] = v.(string)
 		}
+		d.reservedTags(n, "tags")
 	}
 	if n := tree.get("lock"); n != nil {
 		env.Lock = d.lock(n)
@@ -229,6 +230,7 @@ func decodeEnv(path string, tree *node, probs *Problems) *Env {
 			env.Resources = append(env.Resources, r)
 		}
 	}
+	checkRefAttrs(env, probs)
 	checkCycles(env, probs)
 	env.Digest = digest(env)
 	return env
@@ -468,10 +470,8 @@ func (d *decoder) resource(env *Env, key, n *node) *Resource {
 				tags[k] = v
 			}
 		}
-		for k := range tags {
-			if strings.HasPrefix(strings.ToLower(k), "envctl:") {
-				d.probs.add(r.AttrPos["tags"], "resources.%s.tags: the envctl: prefix is reserved for ownership tags (%q)", id, k)
-			}
+		if own := n.get("tags"); own != nil {
+			d.reservedTags(own, "resources."+id+".tags")
 		}
 		r.Attrs["tags"] = tags
 	}
@@ -597,3 +597,53 @@ func digest(env *Env) string {
 
 // MarshalJSON renders a template as written, for digests and saved plans.
 func (t *Template) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// reservedTags reports tag keys that use envctl's own prefix.
+func (d *decoder) reservedTags(n *node, path string) {
+	if n.kind != mapNode {
+		return
+	}
+	for _, k := range n.keys {
+		if strings.HasPrefix(strings.ToLower(k.str), "envctl:") {
+			d.probs.add(k.pos, "%s: the envctl: prefix is reserved for ownership tags (%q)", path, k.str)
+		}
+	}
+}
+
+// checkRefAttrs reports references to attributes the referenced resource's
+// type does not export.
+func checkRefAttrs(env *Env, probs *Problems) {
+	for _, r := range env.Resources {
+		for _, name := range sortedAttrNames(r) {
+			for _, t := range templatesIn(r.Attrs[name]) {
+				for _, ref := range t.Refs() {
+					target := env.Resource(ref.ID)
+					if target == nil || target.Schema.Exported(ref.Attr) {
+						continue
+					}
+					probs.add(t.Pos, "${%s.%s}: %s (%s) has no attribute %q; it exports %s", ref.ID, ref.Attr, ref.ID, target.Type, ref.Attr, strings.Join(target.Schema.Exports, ", "))
+				}
+			}
+		}
+	}
+}
+
+func templatesIn(v any) []*Template {
+	switch x := v.(type) {
+	case *Template:
+		return []*Template{x}
+	case []any:
+		var out []*Template
+		for _, e := range x {
+			out = append(out, templatesIn(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []*Template
+		for _, k := range resources.SortedKeys(x) {
+			out = append(out, templatesIn(x[k])...)
+		}
+		return out
+	}
+	return nil
+}
