@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the main job on a local default. Starts moto_server (a local AWS
 # emulator) on a free loopback port, then runs
-#   validate → plan → apply → plan (no changes) → show → destroy
+#   validate → plan → apply → plan (no changes) → show → verify → destroy
 # on the example env testdata/example/test.yaml, and stops the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,13 @@ $envctl --dir $dir plan --env $env --detailed-exitcode
 
 step "envctl show --env $env"
 $envctl --dir $dir show --env $env
+
+step "envctl verify --env $env   (skipping the checks that need the live broker: public DNS, TLS, OIDC discovery)"
+# The example names are not public and no broker serves TLS here, so the
+# resolver, certificate and discovery checks are skipped; the rest read
+# the emulator (record = EIP, host running, EIP attached, provider
+# audience, trust policy, bucket settings).
+$envctl --dir $dir verify --env $env --skip dns.resolve,tls,oidc.discovery,oidc.issuer,oidc.jwks,oidc.thumbprint
 
 step "envctl destroy --env $env --auto-approve"
 $envctl --dir $dir destroy --env $env --auto-approve
