@@ -71,12 +71,11 @@ func (e *Env) Resource(id string) *Resource {
 }
 
 var (
-	accountPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	idPattern       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-	envNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	topLevelKeys    = []string{"env", "extends", "account_id", "region", "protect", "tags", "vars", "resources", "lock", "parity_allow"}
-	resourceOwnKeys = []string{"type", "protect", "adopt", "sensitive"}
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	idPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+	envNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	topLevelKeys   = []string{"env", "extends", "account_id", "region", "protect", "tags", "vars", "resources", "lock", "parity_allow"}
 )
 
 // LoadEnv loads dir/name.yaml.

@@ -794,7 +794,8 @@ func s3LifecycleValue(rules []types.LifecycleRule) []map[string]any {
 	for _, r := range rules {
 		m := map[string]any{"id": aws.ToString(r.ID)}
 		var other []string
-		prefix := aws.ToString(r.Prefix) //nolint:staticcheck // deprecated top-level prefix still appears
+		// Rules written by older tools carry the deprecated top-level Prefix.
+		prefix := aws.ToString(r.Prefix) //lint:ignore SA1019 still returned for rules written the old way
 		if f := r.Filter; f != nil {
 			switch {
 			case f.Prefix != nil:
