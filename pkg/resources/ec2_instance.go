@@ -278,7 +278,7 @@ func (d *instanceDriver) run(ctx context.Context, attrs Attrs, token string) (*t
 	if s, _ := attrs["user_data"].(string); s != "" {
 		in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte(s)))
 	}
-	if gb, ok := sgInt(attrs["root_volume_gb"]); ok {
+	if gb, ok := intValue(attrs["root_volume_gb"]); ok {
 		dev, err := d.rootDevice(ctx, ami)
 		if err != nil {
 			return nil, err
@@ -829,7 +829,7 @@ func instCheckProfile(v any) error {
 }
 
 func instCheckRootSize(v any) error {
-	n, ok := sgInt(v)
+	n, ok := intValue(v)
 	if !ok || n < 1 || n > 16384 {
 		return fmt.Errorf("expected a size in GiB from 1 to 16384, got %v", v)
 	}

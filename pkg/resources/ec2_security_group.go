@@ -641,7 +641,7 @@ func sgPorts(proto string, r map[string]any) (from, to int64) {
 	if proto == "-1" {
 		return -1, -1
 	}
-	port, hasPort := sgInt(r["port"])
+	port, hasPort := intValue(r["port"])
 	ports, _ := r["ports"].(string)
 	if proto == "icmp" {
 		switch {
@@ -663,20 +663,6 @@ func sgPorts(proto string, r map[string]any) (from, to int64) {
 		}
 	}
 	return 0, 65535
-}
-
-func sgInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case float64:
-		return int64(x), true
-	}
-	return 0, false
 }
 
 // sgParseRange parses "a-b" (or a single number).
@@ -921,7 +907,7 @@ func sgCheckProtocol(v any) error {
 }
 
 func sgCheckPort(v any) error {
-	n, ok := sgInt(v)
+	n, ok := intValue(v)
 	if !ok || n < 0 || n > 65535 {
 		return fmt.Errorf("expected a port from 0 to 65535, got %v", v)
 	}
@@ -974,7 +960,7 @@ func sgCheckRules(v any) error {
 			if hasPorts {
 				return fmt.Errorf("rule %d: an icmp rule takes port (the ICMP type), not ports", i+1)
 			}
-			if n, ok := sgInt(r["port"]); hasPort && (!ok || n < 0 || n > 255) {
+			if n, ok := intValue(r["port"]); hasPort && (!ok || n < 0 || n > 255) {
 				return fmt.Errorf("rule %d: expected an ICMP type from 0 to 255, got %v", i+1, r["port"])
 			}
 		case "-1":

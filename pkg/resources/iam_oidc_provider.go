@@ -209,14 +209,14 @@ func (d *oidcProviderDriver) Create(ctx context.Context, t Target) (*Live, error
 		Tags:         iamTags(TagMap(t.Attrs["tags"])),
 	}
 	if v, ok := t.Attrs["client_ids"]; ok {
-		if in.ClientIDList, err = iamStrings(v); err != nil {
+		if in.ClientIDList, err = stringList(v); err != nil {
 			return nil, fmt.Errorf("%s: create: client_ids: %w", addr, err)
 		}
 	}
 	// Without thumbprints IAM fetches one itself (and relies on its trusted
 	// CAs for the well-known issuers).
 	if v, ok := t.Attrs["thumbprints"]; ok {
-		if in.ThumbprintList, err = iamStrings(v); err != nil {
+		if in.ThumbprintList, err = stringList(v); err != nil {
 			return nil, fmt.Errorf("%s: create: thumbprints: %w", addr, err)
 		}
 	}
@@ -278,7 +278,7 @@ func (d *oidcProviderDriver) Update(ctx context.Context, live *Live, t Target, c
 			err = d.syncClientIDs(ctx, arn, live.Attrs["client_ids"], desired)
 		case "thumbprints":
 			var list []string
-			if list, err = iamStrings(desired); err == nil {
+			if list, err = stringList(desired); err == nil {
 				err = awsapi.IAMPropagation.Retry(ctx, func(ctx context.Context) error {
 					_, err := d.c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
 						OpenIDConnectProviderArn: aws.String(arn), ThumbprintList: list})
@@ -306,7 +306,7 @@ func (d *oidcProviderDriver) Update(ctx context.Context, live *Live, t Target, c
 // syncClientIDs adds the desired client ids that are missing and removes the
 // ones not desired.
 func (d *oidcProviderDriver) syncClientIDs(ctx context.Context, arn string, liveV, desiredV any) error {
-	desired, err := iamStrings(desiredV)
+	desired, err := stringList(desiredV)
 	if err != nil {
 		return err
 	}
@@ -416,7 +416,7 @@ func checkOIDCURL(v any) error {
 }
 
 func checkOIDCClientIDs(v any) error {
-	list, err := iamStrings(v)
+	list, err := stringList(v)
 	if err != nil {
 		return err
 	}
@@ -437,7 +437,7 @@ func checkOIDCClientIDs(v any) error {
 }
 
 func checkOIDCThumbprints(v any) error {
-	list, err := iamStrings(v)
+	list, err := stringList(v)
 	if err != nil {
 		return err
 	}

@@ -493,7 +493,7 @@ func (d *iamRoleDriver) inlinePolicyNames(ctx context.Context, name string) ([]s
 // syncManaged attaches the desired managed policies that are missing and
 // detaches the attached ones that are not desired.
 func (d *iamRoleDriver) syncManaged(ctx context.Context, name string, liveV, desiredV any) error {
-	desired, err := iamStrings(desiredV)
+	desired, err := stringList(desiredV)
 	if err != nil {
 		return err
 	}
@@ -659,7 +659,7 @@ func checkIAMInlinePolicyNames(v any) error {
 }
 
 func checkIAMPolicyARNs(v any) error {
-	list, err := iamStrings(v)
+	list, err := stringList(v)
 	if err != nil {
 		return err
 	}
@@ -780,38 +780,9 @@ func iamStr(attrs Attrs, name string) (string, error) {
 	return s, nil
 }
 
-func iamStrings(v any) ([]string, error) {
-	switch l := v.(type) {
-	case nil:
-		return []string{}, nil
-	case []string:
-		return l, nil
-	case []any:
-		out := make([]string, 0, len(l))
-		for _, e := range l {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("expected a list of strings, got an element of type %T", e)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("expected a list of strings, got %T", v)
-}
-
 func iamInt(v any) (int64, error) {
-	switch n := v.(type) {
-	case int64:
+	if n, ok := intValue(v); ok {
 		return n, nil
-	case int:
-		return int64(n), nil
-	case int32:
-		return int64(n), nil
-	case float64:
-		if n == float64(int64(n)) {
-			return int64(n), nil
-		}
 	}
 	return 0, fmt.Errorf("expected a whole number, got %v", iamShow(v))
 }

@@ -625,8 +625,8 @@ func r53Live(obs *r53Observed, want *r53Owner) *Live {
 // and owner that live reported.
 func r53Unchanged(live *Live, obs *r53Observed) error {
 	if obs.data != nil {
-		lv, _ := r53StringList(live.Attrs["values"])
-		lt, _ := r53Int(live.Attrs["ttl"])
+		lv, _ := stringList(live.Attrs["values"])
+		lt, _ := intValue(live.Attrs["ttl"])
 		now, nowTTL := r53Values(obs.typ, obs.data), aws.ToInt64(obs.data.TTL)
 		if !slices.Equal(r53Sorted(lv), now) || lt != nowTTL {
 			return fmt.Errorf("the record changed since it was read (read ttl %d values %q, now ttl %d values %q)", lt, lv, nowTTL, now)
@@ -662,7 +662,7 @@ func r53DesiredValues(attrs Attrs, typ string) ([]string, error) {
 	if !ok {
 		return nil, errors.New("values: required")
 	}
-	values, err := r53StringList(v)
+	values, err := stringList(v)
 	if err == nil {
 		err = r53CheckValues(values)
 	}
@@ -684,7 +684,7 @@ func r53DesiredTTL(attrs Attrs) (int64, error) {
 	if err := r53CheckTTL(v); err != nil {
 		return 0, fmt.Errorf("ttl: %w", err)
 	}
-	n, _ := r53Int(v)
+	n, _ := intValue(v)
 	return n, nil
 }
 
@@ -1002,7 +1002,7 @@ func r53Validate(attrs Attrs) error {
 		return fmt.Errorf("a CNAME cannot be at the zone apex %s", name)
 	}
 	if v, ok := attrs["values"]; ok && typ != "" {
-		values, err := r53StringList(v)
+		values, err := stringList(v)
 		if err != nil {
 			return fmt.Errorf("values: %w", err)
 		}
@@ -1102,7 +1102,7 @@ func r53CheckType(v any) error {
 }
 
 func r53CheckTTL(v any) error {
-	n, ok := r53Int(v)
+	n, ok := intValue(v)
 	if !ok || n < 0 || n > 2147483647 {
 		return fmt.Errorf("expected a whole number of seconds from 0 to 2147483647, got %v", v)
 	}
@@ -1110,7 +1110,7 @@ func r53CheckTTL(v any) error {
 }
 
 func r53CheckValues(v any) error {
-	values, err := r53StringList(v)
+	values, err := stringList(v)
 	if err != nil {
 		return err
 	}
@@ -1146,38 +1146,4 @@ func r53CheckDomain(s string, wildcard bool) error {
 		}
 	}
 	return nil
-}
-
-func r53StringList(v any) ([]string, error) {
-	switch l := v.(type) {
-	case []string:
-		return l, nil
-	case []any:
-		out := make([]string, 0, len(l))
-		for _, e := range l {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("expected a list of strings, got an element of type %T", e)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("expected a list of strings, got %T", v)
-}
-
-func r53Int(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case float64: // a value decoded from JSON
-		if n == float64(int64(n)) {
-			return int64(n), true
-		}
-	}
-	return 0, false
 }

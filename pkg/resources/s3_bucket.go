@@ -770,13 +770,13 @@ func s3LifecycleRules(v any) []types.LifecycleRule {
 			Status: types.ExpirationStatusEnabled,
 			Filter: &types.LifecycleRuleFilter{Prefix: aws.String(prefix)},
 		}
-		if n, ok := s3Int(r["expire_days"]); ok {
+		if n, ok := intValue(r["expire_days"]); ok {
 			rule.Expiration = &types.LifecycleExpiration{Days: aws.Int32(int32(n))}
 		}
-		if n, ok := s3Int(r["noncurrent_expire_days"]); ok {
+		if n, ok := intValue(r["noncurrent_expire_days"]); ok {
 			rule.NoncurrentVersionExpiration = &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(int32(n))}
 		}
-		if n, ok := s3Int(r["abort_incomplete_multipart_days"]); ok {
+		if n, ok := intValue(r["abort_incomplete_multipart_days"]); ok {
 			rule.AbortIncompleteMultipartUpload = &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(int32(n))}
 		}
 		rules = append(rules, rule)
@@ -866,20 +866,6 @@ func s3Objects(v any) []map[string]any {
 	return nil
 }
 
-func s3Int(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case float64:
-		return int64(x), x == float64(int64(x))
-	}
-	return 0, false
-}
-
 var s3NameChars = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 // s3CheckName applies S3's naming rules for general purpose buckets.
@@ -937,7 +923,7 @@ func s3CheckRuleID(v any) error {
 }
 
 func s3CheckDays(v any) error {
-	n, ok := s3Int(v)
+	n, ok := intValue(v)
 	if !ok || n < 1 || n > 1<<31-1 {
 		return fmt.Errorf("expected a whole number of days of at least 1, got %v", v)
 	}
