@@ -91,7 +91,7 @@ func TestExampleEnvFullLifecycle(t *testing.T) {
 		return strings.Replace(s, "vars:\n", "vars:\n  instance_type: t3.small\n", 1)
 	})
 	r = c.must(2, "plan", "--env", "test", "--detailed-exitcode")
-	contains(t, "type plan", r.out, "~ host (ec2_instance) will be updated in place", `~ instance_type = "t3.micro" → "t3.small"`, "1 to change")
+	contains(t, "type plan", r.out, "~ host (ec2_instance) will be updated in place: changing instance_type stops the host, changes it and starts it again (the host restarts)", `~ instance_type = "t3.micro" → "t3.small"`, "1 to change")
 	c.must(0, "apply", "--env", "test", "--auto-approve")
 	hosts = liveInstances(t, c, "test")
 	if len(hosts) != 1 || aws.ToString(hosts[0].InstanceId) != aws.ToString(first.InstanceId) || hosts[0].InstanceType != "t3.small" {

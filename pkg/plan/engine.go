@@ -270,6 +270,13 @@ func (e *Engine) decideOne(env *config.Env, r *config.Resource, o observed, desi
 		}
 	case len(c.Diffs) > 0:
 		c.Action = Update
+		var notes []string
+		for _, name := range changedAttrs(c.Diffs) {
+			if a := s.Attr(name); a != nil && a.UpdateNote != "" {
+				notes = append(notes, a.UpdateNote)
+			}
+		}
+		c.Reason = strings.Join(notes, "; ")
 	default:
 		c.Action = Noop
 	}

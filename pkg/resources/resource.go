@@ -77,6 +77,10 @@ type Attr struct {
 	Check func(v any) error
 	// Doc is one sentence for the resource reference.
 	Doc string
+	// UpdateNote, when set, tells what an in-place change of this attribute
+	// does beyond the attribute itself ("stops and starts the instance");
+	// the plan shows it as the reason.
+	UpdateNote string
 }
 
 // Schema describes a resource type.
