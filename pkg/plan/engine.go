@@ -97,31 +97,21 @@ func (e *Engine) Plan(ctx context.Context, env *config.Env, destroy bool) (*Plan
 	return p, nil
 }
 
-// read finds every declared resource and lists every resource tagged for
-// the env, all concurrently under one limit.
+// read lists every resource tagged for the env (one List per type, all
+// concurrently), takes each declared resource from those lists when it is
+// there under its declared identity, and looks up by identity (Find) only
+// the rest: resources not created yet, not owned by the env, or renamed.
+// A converged env is therefore read with the List calls alone.
 func (e *Engine) read(ctx context.Context, env *config.Env) (map[string]observed, map[string][]*resources.Live, error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.parallelism())
-	var mu sync.Mutex
-	found := map[string]observed{}
-	listed := map[string][]*resources.Live{}
 	for _, r := range env.Resources {
-		d := e.Drivers[r.Type]
-		if d == nil {
+		if e.Drivers[r.Type] == nil {
 			return nil, nil, fmt.Errorf("%s: no driver for type %s", r.ID, r.Type)
 		}
-		g.Go(func() error {
-			t := target(env, r, knownOnly)
-			live, err := d.Find(gctx, t)
-			if err != nil {
-				return fmt.Errorf("%s: read: %w", r.ID, err)
-			}
-			mu.Lock()
-			found[r.ID] = observed{live: live}
-			mu.Unlock()
-			return nil
-		})
 	}
+	var mu sync.Mutex
+	listed := map[string][]*resources.Live{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.parallelism())
 	for _, typ := range resources.SortedKeys(e.Drivers) {
 		d := e.Drivers[typ]
 		g.Go(func() error {
@@ -131,6 +121,30 @@ func (e *Engine) read(ctx context.Context, env *config.Env) (map[string]observed
 			}
 			mu.Lock()
 			listed[typ] = lives
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+
+	found := map[string]observed{}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(e.parallelism())
+	for _, r := range env.Resources {
+		t := target(env, r, knownOnly)
+		if l := listedAs(listed[r.Type], r, t); l != nil {
+			found[r.ID] = observed{live: l}
+			continue
+		}
+		g.Go(func() error {
+			live, err := e.Drivers[r.Type].Find(gctx, t)
+			if err != nil {
+				return fmt.Errorf("%s: read: %w", r.ID, err)
+			}
+			mu.Lock()
+			found[r.ID] = observed{live: live}
 			mu.Unlock()
 			return nil
 		})
@@ -152,6 +166,40 @@ func (e *Engine) read(ctx context.Context, env *config.Env) (map[string]observed
 		}
 	}
 	return found, listed, nil
+}
+
+// listedAs returns the one listed resource tagged with r's id whose identity
+// attributes equal the declared ones, or nil (then Find decides: none, or
+// more than one, as duplicates are Find's to report).
+func listedAs(lives []*resources.Live, r *config.Resource, t resources.Target) *resources.Live {
+	var match *resources.Live
+	for _, l := range lives {
+		if l.Tags()[resources.TagID] != r.ID {
+			continue
+		}
+		if match != nil {
+			return nil
+		}
+		match = l
+	}
+	if match == nil {
+		return nil
+	}
+	s := r.Schema
+	for _, a := range s.Attrs {
+		want, ok := t.Attrs[a.Name]
+		if !a.Identity || !ok {
+			continue
+		}
+		have := match.Attrs[a.Name]
+		if s.Normalize != nil {
+			want, have = s.Normalize(a.Name, want), s.Normalize(a.Name, have)
+		}
+		if len(compareValue(a.Kind, a.Name, have, want)) > 0 {
+			return nil
+		}
+	}
+	return match
 }
 
 // orphans are live resources tagged for the env that no declared resource
