@@ -429,7 +429,7 @@ func (d *securityGroupDriver) syncRules(ctx context.Context, id string, attrs At
 		if egress {
 			live = sgTuplesOf(sg.IpPermissionsEgress)
 		}
-		want := sgExpand(sgRuleList(attrs[dir]))
+		want := sgExpand(objectList(attrs[dir]))
 		add, redesc, remove := sgDiff(live, want)
 		if err := d.authorize(ctx, id, egress, add); err != nil {
 			return fmt.Errorf("%s: authorize %s: %w", dir, sgDescribeTuples(add), err)
@@ -579,26 +579,9 @@ func sgNormalize(attr string, v any) any {
 	}
 	switch v.(type) {
 	case []map[string]any, []any:
-		return NormalizeRules(sgRuleList(v))
+		return NormalizeRules(objectList(v))
 	}
 	return v
-}
-
-// sgRuleList accepts an ObjectList value in either Go shape.
-func sgRuleList(v any) []map[string]any {
-	switch x := v.(type) {
-	case []map[string]any:
-		return x
-	case []any:
-		out := make([]map[string]any, 0, len(x))
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // sgProtocolNames maps the protocol numbers AWS also accepts to the names
@@ -944,7 +927,7 @@ func sgCheckCIDRs(v any) error {
 // takes, and that no network appears twice for the same protocol and ports.
 func sgCheckRules(v any) error {
 	seen := map[string]string{}
-	for i, r := range sgRuleList(v) {
+	for i, r := range objectList(v) {
 		proto := sgProto(r["protocol"])
 		if err := sgCheckProtocol(proto); err != nil {
 			return fmt.Errorf("rule %d: protocol: %w", i+1, err)

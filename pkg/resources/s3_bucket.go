@@ -762,7 +762,7 @@ func s3EncryptionValue(c *types.ServerSideEncryptionConfiguration) string {
 // s3LifecycleRules builds S3 rules, all enabled, from the desired list.
 func s3LifecycleRules(v any) []types.LifecycleRule {
 	var rules []types.LifecycleRule
-	for _, r := range s3Objects(v) {
+	for _, r := range objectList(v) {
 		id, _ := r["id"].(string)
 		prefix, _ := r["prefix"].(string)
 		rule := types.LifecycleRule{
@@ -848,24 +848,6 @@ func s3LifecycleValue(rules []types.LifecycleRule) []map[string]any {
 	return out
 }
 
-// s3Objects returns an ObjectList value as maps, accepting both the
-// canonical []map[string]any and the []any of decoded documents.
-func s3Objects(v any) []map[string]any {
-	switch x := v.(type) {
-	case []map[string]any:
-		return x
-	case []any:
-		out := make([]map[string]any, 0, len(x))
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
 var s3NameChars = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 // s3CheckName applies S3's naming rules for general purpose buckets.
@@ -933,7 +915,7 @@ func s3CheckDays(v any) error {
 // s3CheckLifecycle checks the rules together: unique ids and at least one
 // action per rule (S3 refuses a rule that does nothing).
 func s3CheckLifecycle(v any) error {
-	rules := s3Objects(v)
+	rules := objectList(v)
 	if len(rules) > 1000 {
 		return fmt.Errorf("expected at most 1000 lifecycle rules, got %d", len(rules))
 	}

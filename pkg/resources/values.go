@@ -39,3 +39,21 @@ func stringList(v any) ([]string, error) {
 	}
 	return nil, fmt.Errorf("expected a list of strings, got %T", v)
 }
+
+// objectList reads an ObjectList value in either Go shape: the canonical
+// []map[string]any, or the []any of a decoded document.
+func objectList(v any) []map[string]any {
+	switch x := v.(type) {
+	case []map[string]any:
+		return x
+	case []any:
+		out := make([]map[string]any, 0, len(x))
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
