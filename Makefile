@@ -13,6 +13,7 @@ build:
 # package starts on a free loopback port.
 test:
 	$(GO) vet ./...
+	$(GO) test -count=1 -race ./pkg/plan
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Short, bounded fuzzing of the env-file loader and the policy normaliser,

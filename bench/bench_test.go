@@ -122,6 +122,16 @@ PASS
 	}
 }
 
+func TestFailureLinesSkipStackFrames(t *testing.T) {
+	out := "goos: linux\nfatal error: concurrent map read and map write\n\ngoroutine 14 [running]:\n" +
+		"github.com/x/plan.walk(...)\n\t/work/pkg/plan/graph.go:102 +0x67d\n" +
+		"    plan_bench_test.go:164: walk ran fn 19 times\n--- FAIL: BenchmarkWalk\nexit status 2\nFAIL\tgithub.com/x/plan\t7.4s\n"
+	want := "fatal error: concurrent map read and map write\n    plan_bench_test.go:164: walk ran fn 19 times\n--- FAIL: BenchmarkWalk\nFAIL\tgithub.com/x/plan\t7.4s"
+	if got := failureLines(out); got != want {
+		t.Errorf("failureLines =\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestSlowest(t *testing.T) {
 	out := "bucket_0001: Creating...\nbucket_0001: Creation complete after 312ms\n" +
 		"aws_s3_bucket_lifecycle_configuration.bucket: Creation complete after 1m5s [id=x]\n" +

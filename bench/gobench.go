@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +35,28 @@ func RunGoBench(ctx context.Context, repo, benchtime string) ([]GoBenchResult, e
 	out, err := cmd.CombinedOutput()
 	res := ParseGoBench(string(out))
 	if err != nil {
-		return res, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 10))
+		return res, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, failureLines(string(out)))
 	}
 	return res, nil
+}
+
+// failureLine matches what says why go test failed: FAIL lines, a fatal
+// error or panic, and the benchmarks' own messages; not stack frames.
+var failureLine = regexp.MustCompile(`^(--- FAIL|FAIL|fatal error|panic:|\s+\S+_test\.go:\d+: )`)
+
+// failureLines picks the lines that explain a go test failure, or the last
+// lines of its output when none match.
+func failureLines(out string) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		if failureLine.MatchString(line) && len(keep) < 20 {
+			keep = append(keep, line)
+		}
+	}
+	if len(keep) == 0 {
+		return tail(out, 10)
+	}
+	return strings.Join(keep, "\n")
 }
 
 // ParseGoBench reads go test -bench -benchmem output.

@@ -135,7 +135,9 @@ func (e *Engine) read(ctx context.Context, env *config.Env) (map[string]observed
 	for _, r := range env.Resources {
 		t := target(env, r, knownOnly)
 		if l := listedAs(listed[r.Type], r, t); l != nil {
+			mu.Lock()
 			found[r.ID] = observed{live: l}
+			mu.Unlock()
 			continue
 		}
 		g.Go(func() error {

@@ -361,3 +361,33 @@ func TestSensitiveValuesAreMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkRunsEachNodeOnce: with fast nodes finishing while roots are still
+// being started, no node may run twice (a second run could be a second
+// create).
+func TestWalkRunsEachNodeOnce(t *testing.T) {
+	for round := 0; round < 50; round++ {
+		nodes := []string{}
+		deps := map[string][]string{}
+		for i := 0; i < 40; i++ {
+			id := fmt.Sprintf("n%02d", i)
+			nodes = append(nodes, id)
+			if i%2 == 1 {
+				deps[id] = []string{fmt.Sprintf("n%02d", i-1)}
+			}
+		}
+		var mu sync.Mutex
+		runs := map[string]int{}
+		results := walk(context.Background(), nodes, deps, 8, func(_ context.Context, id string) error {
+			mu.Lock()
+			runs[id]++
+			mu.Unlock()
+			return nil
+		})
+		for _, id := range nodes {
+			if runs[id] != 1 || results[id] != nil {
+				t.Fatalf("round %d: %s ran %d times, result %v", round, id, runs[id], results[id])
+			}
+		}
+	}
+}

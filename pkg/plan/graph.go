@@ -96,12 +96,17 @@ func walk(ctx context.Context, nodes []string, deps map[string][]string, paralle
 			finish(id, err)
 		}()
 	}
-	sorted := append([]string(nil), nodes...)
-	sort.Strings(sorted)
-	for _, n := range sorted {
+	// Pick the roots before starting any: once nodes run, finish changes
+	// waiting, and a root loop reading it then could start a node twice.
+	var roots []string
+	for _, n := range nodes {
 		if waiting[n] == 0 {
-			start(n)
+			roots = append(roots, n)
 		}
+	}
+	sort.Strings(roots)
+	for _, n := range roots {
+		start(n)
 	}
 	wg.Wait()
 	return results
